@@ -1,0 +1,1 @@
+"""The four sparks-intake services and the runtime they share."""

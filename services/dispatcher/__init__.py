@@ -1,0 +1,1 @@
+"""Dispatcher: `ticket.scanned` -> task for a ghost -> `task.started` and `task.completed`."""

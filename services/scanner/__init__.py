@@ -1,0 +1,1 @@
+"""Scanner: `ticket.received` -> `ticket.scanned` with an allow/flag/block decision."""

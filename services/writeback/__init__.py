@@ -1,0 +1,1 @@
+"""Writeback: `task.completed` -> the ticket's source (log, callback URL; Linear and GitHub later)."""

@@ -1,0 +1,3 @@
+"""Ghost whose last line looks like a result but is not valid JSON."""
+
+print('{"outcome": "success", "summary": ')
