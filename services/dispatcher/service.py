@@ -193,8 +193,13 @@ class Dispatcher:
     ) -> None:
         task_id = task_id_for(ticket.ticket_id, ticket.revision)
         choice = choose_ghost(ticket, self._cfg.ghosts, self._cfg.default_ghost)
+        # Optimistic first pass: a task normally has no claim yet, so try to create one straight away
+        # and read only when that loses (a redelivery, or another replica got there first).
+        claim, revision, known = None, 0, False
         while True:
-            claim, revision = await self._claims.read(task_id)
+            if known:
+                claim, revision = await self._claims.read(task_id)
+            known = True
             retry = self._cfg.abandoned == "retry"
             step = next_step(claim, time.time(), self._stale_after, self._cfg.max_attempts, retry)
             match step:

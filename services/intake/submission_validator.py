@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,9 +33,13 @@ class IntakeLimits:
     risk_labels: Mapping[RiskTier, list[str]] = field(default_factory=lambda: dict(DEFAULT_RISK_LABELS))
 
 
+# Unicode category Cc is exactly these two ranges; newline and tab are kept.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _clean(text: str) -> str:
     # Control characters (other than newline and tab) have no place in a ticket and confuse terminals.
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+    return _CONTROL.sub("", text).strip()
 
 
 def _problems(sub: Submission, limits: IntakeLimits) -> list[str]:

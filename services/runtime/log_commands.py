@@ -106,7 +106,7 @@ async def operator(config: Config, args: Any) -> str:
 
 async def ticket_events(bus: Bus, ticket_id: str) -> AsyncIterator[tuple[str, AnyEvent]]:
     """One ticket's events in stream order: by the audit index (direct reads), else by scanning the log."""
-    seqs = await audit_index.sequences(await bus.key_value(audit_index.INDEX_BUCKET), ticket_id)
+    seqs = await audit_index.sequences(bus, ticket_id)
     if seqs is not None:
         for seq in seqs:
             try:

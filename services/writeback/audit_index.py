@@ -19,48 +19,34 @@ from services.runtime.errors import TransientError
 from services.runtime.event_mapper import MAPPER
 
 INDEX_BUCKET = "sparks_audit_index"
-_SEQS = msgspec.json.Decoder(list[int])
-_ENCODER = msgspec.json.Encoder()
-_CAS_ATTEMPTS = 10
 
 
 def index_key(ticket_id: str) -> str:
-    """The KV key of a ticket's index (hashed: ticket ids hold characters keys may not)."""
+    """The KV key prefix of a ticket's index (hashed: ticket ids hold characters keys may not)."""
     return "t." + hashlib.sha256(ticket_id.encode()).hexdigest()[:40]
 
 
-async def sequences(kv: KeyValue, ticket_id: str) -> list[int] | None:
+async def sequences(bus: Bus, ticket_id: str) -> list[int] | None:
     """The ticket's stream sequences in order, or None when the index has never seen it."""
+    # One key per indexed event, so the ticket's keys are the bucket's subjects under its prefix;
+    # the stream reports those in one request, with no consumer and no scan.
+    subjects = f"$KV.{INDEX_BUCKET}.{index_key(ticket_id)}.*"
     try:
-        entry = await kv.get(index_key(ticket_id))
-    except nats.js.errors.KeyNotFoundError:
+        info = await bus.js.stream_info(f"KV_{INDEX_BUCKET}", subjects_filter=subjects)
+    except nats.js.errors.NotFoundError:
+        return None  # no indexer has run on this stream yet
+    found = info.state.subjects or {}
+    if not found:
         return None
-    return _SEQS.decode(entry.value or b"[]")
+    return sorted(int(subject.rsplit(".", 1)[1]) for subject in found)
 
 
 async def add(kv: KeyValue, ticket_id: str, seq: int) -> None:
-    """Append `seq` to the ticket's index; idempotent and safe with several indexers (compare-and-set)."""
-    key = index_key(ticket_id)
-    for _ in range(_CAS_ATTEMPTS):
-        try:
-            entry = await kv.get(key)
-            seqs, revision = _SEQS.decode(entry.value or b"[]"), entry.revision
-        except nats.js.errors.KeyNotFoundError:
-            seqs, revision = [], 0
-        if seq in seqs:
-            return
-        value = _ENCODER.encode(sorted([*seqs, seq]))
-        try:
-            if revision:
-                await kv.update(key, value, last=revision)
-            else:
-                await kv.create(key, value)
-            return
-        except nats.js.errors.KeyWrongLastSequenceError:
-            continue
-        except nats.errors.Error as exc:
-            raise TransientError(f"audit index unavailable: {exc}") from None
-    raise TransientError(f"audit index for {ticket_id} is contended; will retry")
+    """Record that stream message `seq` belongs to the ticket: one write, no read, idempotent."""
+    try:
+        await kv.put(f"{index_key(ticket_id)}.{seq}", b"")
+    except nats.errors.Error as exc:
+        raise TransientError(f"audit index unavailable: {exc}") from None
 
 
 async def build_handler(bus: Bus, config: Config, resources: AsyncExitStack) -> Handler:

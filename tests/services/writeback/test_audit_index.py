@@ -19,9 +19,8 @@ async def test_audit_reads_the_ticket_through_its_index(bus: Bus, config: Config
         for n in range(5):
             await bus.nc.publish("ticket.submit", json.dumps({"title": f"ticket {n}", "id": f"A-{n}"}).encode())
         await wait_for(bus, lambda ev: count(ev, "ticket.written_back") == 5)
-        kv = await bus.key_value(audit_index.INDEX_BUCKET)
         for _ in range(50):
-            seqs = await audit_index.sequences(kv, "manual:A-3")
+            seqs = await audit_index.sequences(bus, "manual:A-3")
             if seqs and len(seqs) == 5:
                 break
             await asyncio.sleep(0.1)
@@ -37,3 +36,14 @@ async def test_without_an_index_audit_falls_back_to_scanning(bus: Bus, config: C
         await wait_for(bus, lambda ev: count(ev, "ticket.received") == 1)
     story = [subject async for subject, _ in ticket_events(bus, "manual:B-1")]
     assert story == ["ticket.received"]
+
+
+async def test_indexing_the_same_event_twice_keeps_one_entry(bus: Bus) -> None:
+    kv = await bus.key_value(audit_index.INDEX_BUCKET)
+    # A redelivered event is indexed again; the key per (ticket, sequence) makes that a no-op.
+    for seq in (7, 3, 7, 12, 3):
+        await audit_index.add(kv, "linear:ENG-1", seq)
+    await audit_index.add(kv, "linear:ENG-2", 5)
+    assert await audit_index.sequences(bus, "linear:ENG-1") == [3, 7, 12]
+    assert await audit_index.sequences(bus, "linear:ENG-2") == [5]
+    assert await audit_index.sequences(bus, "linear:ENG-3") is None
