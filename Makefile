@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: up test lint schemas clean user-flow bench cluster-demo
+.PHONY: up test lint schemas clean user-flow bench cluster-demo soak
 
 $(VENV)/bin/sparks:
 	python3 -m venv $(VENV)
@@ -37,3 +37,8 @@ bench: $(VENV)/bin/sparks
 # A real three-node cluster: stream with 3 replicas, two replicas of each service, the leader killed.
 cluster-demo: $(VENV)/bin/sparks
 	$(VENV)/bin/pytest tests/test_cluster.py -v -s
+
+# The fault tests long: 2,000 tickets per test, each service killed 5 times, 3 broker kills,
+# 300 issues through two Linear outages (the short version runs in `make test` and CI).
+soak: $(VENV)/bin/sparks
+	$(VENV)/bin/pytest tests/faults -m fault --soak -v

@@ -9,14 +9,15 @@ from schemas import Event, TaskCompleted, TaskStarted, TicketProgressWritten, Wr
 from services.runtime.bus import Bus, ConsumerSpec
 from services.runtime.config import Config
 from services.runtime.consumer import Handler, Inbound
-from services.runtime.errors import PoisonMessage
+from services.runtime.errors import PoisonMessage, TransientError
 from services.runtime.event_mapper import MAPPER, derived_event_id
 from services.runtime.linear_api import LinearApi
 from services.runtime.logging import get_logger, register_secret
 from services.runtime.secrets import SecretStore, environment_with_dotenv
 from services.writeback.callback_client import CallbackClient
 from services.writeback.github_writer import GithubWriter
-from services.writeback.linear_writer import LinearWriter
+from services.writeback.linear_writer import LinearWriter, WriteResult
+from services.writeback.write_order import WriteOrder
 from services.writeback.writeback_plan import Target, callback_payload, targets_for, written_back
 
 
@@ -26,10 +27,12 @@ async def build_handler(bus: Bus, config: Config, resources: AsyncExitStack) -> 
     secret = store.get("webhook.secret", config.ticket_intake.webhook.secret)
     callbacks = CallbackClient(secret, config.writeback.callback_timeout_secs, config.writeback.callback_retries)
     resources.push_async_callback(callbacks.aclose)
+    lin = config.ticket_intake.linear
+    # Longer than one start write can take with all its retries, so a live writer is never overtaken.
+    order = await WriteOrder.open(bus, stale_after=(lin.max_retries + 1) * lin.request_timeout_secs + 60.0)
     linear: LinearWriter | None = None
     if (key := store.get("linear.api_key")) is not None:
         register_secret(key.reveal())
-        lin = config.ticket_intake.linear
         api = LinearApi(lin.api_url, key, timeout=lin.request_timeout_secs, max_retries=lin.max_retries)
         resources.push_async_callback(api.aclose)
         linear = LinearWriter(api, config.writeback.linear)
@@ -43,7 +46,14 @@ async def build_handler(bus: Bus, config: Config, resources: AsyncExitStack) -> 
     async def on_started(started: TaskStarted) -> None:
         if started.ticket.source != "linear" or linear is None:
             return
-        result = await linear.started(started)
+        if not await order.begin_start(started.task_id):
+            result = WriteResult("skipped", "skipped: the outcome is already being written, so not moved back")
+        else:
+            try:
+                result = await linear.started(started)
+            except TransientError:
+                await order.end_start(started.task_id, written=False)
+                raise
         await bus.publish(
             TicketProgressWritten(
                 event_id=derived_event_id(started.event_id, "writeback.linear"),
@@ -56,6 +66,8 @@ async def build_handler(bus: Bus, config: Config, resources: AsyncExitStack) -> 
                 task_id=started.task_id,
             )
         )
+        # After the event: a crash in between replays the same (deduplicated) event, never a different one.
+        await order.end_start(started.task_id, written=result.status == "done")
 
     async def on_completed(msg: Inbound, completed: TaskCompleted) -> None:
         for target in targets_for(completed):
@@ -65,6 +77,7 @@ async def build_handler(bus: Bus, config: Config, resources: AsyncExitStack) -> 
                     ok, detail = await callbacks.deliver(target.url, callback_payload(completed))
                 status = "done" if ok else "failed"
             elif target.kind == "linear" and linear is not None:
+                await order.begin_outcome(completed.task_id)
                 async with msg.heartbeat():
                     result = await linear.completed(completed)
                 status, detail = result.status, result.detail

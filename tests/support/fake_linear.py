@@ -7,6 +7,7 @@ refuses it. It keeps a ledger of the mutations it saw, and can be told to rate-l
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -59,6 +60,9 @@ class FakeLinear:
     _stalls: int = 0
     _stall_secs: float = 0.0
     window_remaining: int = WINDOW_LIMIT
+    _outage_until: float = 0.0
+    _outage_stall_secs: float = 0.0
+    outage_answers: collections.Counter[str] = field(default_factory=collections.Counter)
     api_key: str = "lin_api_fake"
 
     # --- arranging the world --------------------------------------------------------------
@@ -110,6 +114,27 @@ class FakeLinear:
     def stall_next(self, count: int, secs: float) -> None:
         """Hold the next `count` requests for `secs` before answering (client timeouts)."""
         self._stalls, self._stall_secs = count, secs
+
+    def outage(self, secs: float, stall_secs: float) -> None:
+        """For `secs`, answer every request with trouble in turn: 500, a stall of `stall_secs`
+        (a client timeout), RATELIMITED, 502. `outage_answers` counts what was served."""
+        self._outage_until = time.monotonic() + secs
+        self._outage_stall_secs = stall_secs
+
+    async def _outage_answer(self) -> web.Response | None:
+        if time.monotonic() >= self._outage_until:
+            return None
+        kind = ("500", "stall", "ratelimited", "502")[sum(self.outage_answers.values()) % 4]
+        self.outage_answers[kind] += 1
+        if kind == "stall":
+            await asyncio.sleep(self._outage_stall_secs)
+            return web.Response(status=504, text="gateway timeout")
+        if kind == "ratelimited":
+            headers = self._headers()
+            headers["X-RateLimit-Requests-Remaining"] = "0"
+            headers["X-RateLimit-Requests-Reset"] = str(int((time.time() + 0.5) * 1000))
+            return _errors(400, "Rate limit exceeded", "RATELIMITED", headers)
+        return web.Response(status=int(kind), text="upstream trouble")
 
     def _state(self, name: str) -> dict[str, Any]:
         return next(s for s in STATES if s["name"] == name)
@@ -202,6 +227,8 @@ class FakeLinear:
             await asyncio.sleep(self._stall_secs)
         if self._failures:
             return web.Response(status=self._failures.pop(0), text="upstream trouble")
+        if (trouble := await self._outage_answer()) is not None:
+            return trouble
         if request.headers.get("Authorization") != self.api_key:
             return _errors(400, "Authentication required, not authenticated", "AUTHENTICATION_ERROR", self._headers())
         if self._ratelimited:

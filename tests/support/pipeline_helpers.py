@@ -50,6 +50,7 @@ KV_BUCKETS = (
     "sparks_claims",
     "sparks_control",
     "sparks_audit_index",
+    "sparks_write_order",
 )
 
 

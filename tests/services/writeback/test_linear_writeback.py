@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import msgspec
-import pytest
-import pytest_asyncio
 
-from fake_linear import FakeLinear, serve
+from fake_linear import FakeLinear
 from pipeline_helpers import count, running, wait_for
 from schemas import TaskCompleted, TaskStarted, Ticket, TicketProgressWritten, TicketWrittenBack
 from services.runtime.bus import Bus
 from services.runtime.config import Config, LinearConfig, TicketIntakeConfig
-
-
-@pytest_asyncio.fixture
-async def linear(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[FakeLinear, str]]:
-    fake = FakeLinear()
-    runner, url = await serve(fake)
-    monkeypatch.setenv("LINEAR_API_KEY", fake.api_key)
-    yield fake, url
-    await runner.cleanup()
 
 
 def _config(config: Config, url: str) -> Config:
