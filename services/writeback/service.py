@@ -43,14 +43,16 @@ async def build_handler(bus: Bus, config: Config, resources: AsyncExitStack) -> 
         resources.push_async_callback(github.aclose)
     log = get_logger(service="writeback")
 
-    async def on_started(started: TaskStarted) -> None:
+    async def on_started(msg: Inbound, started: TaskStarted) -> None:
         if started.ticket.source != "linear" or linear is None:
             return
         if not await order.begin_start(started.task_id):
             result = WriteResult("skipped", "skipped: the outcome is already being written, so not moved back")
         else:
             try:
-                result = await linear.started(started)
+                # Heartbeats: a redelivery while this write is still going would skip and release the mark.
+                async with msg.heartbeat():
+                    result = await linear.started(started)
             except TransientError:
                 await order.end_start(started.task_id, written=False)
                 raise
@@ -103,7 +105,7 @@ async def build_handler(bus: Bus, config: Config, resources: AsyncExitStack) -> 
     async def handle(msg: Inbound) -> None:
         event = MAPPER.decode_as(msg.data, Event)
         if isinstance(event, TaskStarted):
-            await on_started(event)
+            await on_started(msg, event)
         elif isinstance(event, TaskCompleted):
             await on_completed(msg, event)
         else:

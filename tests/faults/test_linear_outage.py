@@ -45,6 +45,9 @@ async def test_linear_outages_during_poll_and_writeback_lose_and_double_nothing(
 ) -> None:
     fake, url = linear
     issues = 300 if soak else 30
+    # An OAuth app's hourly budget: polling 300 issues twice a second would spend an API key's 1,500
+    # requests in two minutes, after which the client rightly waits for the window to reset.
+    fake.window_limit = fake.window_remaining = 100_000
     for n in range(1, issues + 1):
         fake.add_issue(n, f"Outage issue {n}", labels=["bug"])
     fake.outage(OUTAGE_SECS, stall_secs=1.5)

@@ -59,6 +59,7 @@ class FakeLinear:
     _failing_documents: list[tuple[str, list[int]]] = field(default_factory=list)
     _stalls: int = 0
     _stall_secs: float = 0.0
+    window_limit: int = WINDOW_LIMIT
     window_remaining: int = WINDOW_LIMIT
     _outage_until: float = 0.0
     _outage_stall_secs: float = 0.0
@@ -214,7 +215,7 @@ class FakeLinear:
     def _headers(self) -> dict[str, str]:
         reset_ms = int((time.time() + 3600) * 1000)
         return {
-            "X-RateLimit-Requests-Limit": str(WINDOW_LIMIT),
+            "X-RateLimit-Requests-Limit": str(self.window_limit),
             "X-RateLimit-Requests-Remaining": str(max(self.window_remaining, 0)),
             "X-RateLimit-Requests-Reset": str(reset_ms),
         }

@@ -1,0 +1,47 @@
+"""`every`: heartbeats while a block runs, none after it, none for blocks shorter than the interval."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.runtime.periodic import every
+
+
+async def test_action_repeats_while_the_block_runs_and_stops_after_it() -> None:
+    calls = 0
+
+    async def beat() -> None:
+        nonlocal calls
+        calls += 1
+
+    async with every(0.05, beat):
+        await asyncio.sleep(0.32)
+    during = calls
+    await asyncio.sleep(0.15)
+    assert 4 <= during <= 7
+    assert calls == during
+
+
+async def test_a_block_shorter_than_the_interval_never_beats() -> None:
+    calls = 0
+
+    async def beat() -> None:
+        nonlocal calls
+        calls += 1
+
+    async with every(0.2, beat):
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.3)
+    assert calls == 0
+
+
+async def test_a_beat_in_progress_is_cancelled_when_the_block_ends() -> None:
+    finished = asyncio.Event()
+
+    async def slow_beat() -> None:
+        await asyncio.sleep(10)
+        finished.set()
+
+    async with every(0.01, slow_beat):
+        await asyncio.sleep(0.05)
+    assert not finished.is_set()
