@@ -5,6 +5,7 @@
    target is that it stays within +-10 % of its value at 10 % (after warm-up).
 2. Backlog: 1,000,000 `ticket.submit` messages stored before intake starts; intake drains them
    while its RSS is sampled. The target is memory bounded by the fetch batch, not the backlog.
+   The reference: a bare nats-py hop (fetch, publish, ack) draining the same stored backlog.
 
     python bench/memory_soak.py [--tickets 100000] [--backlog 1000000] [--json]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -21,10 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import nats.js.errors
 from nats.aio.msg import Msg
 
-from services.runtime.bench_command import SERVICES, _envelope, _peak_rss_mb, _pipeline, _with_broker
+from services.runtime.bench_command import SERVICES, _envelope, _peak_rss_mb, _pipeline, _relay_hop, _with_broker
 from services.runtime.bus import Bus
+from services.runtime.logging import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_FLIGHT = 1000
@@ -116,8 +120,23 @@ async def backlog(bus: Bus, url: str, tmp: Path, messages: int) -> dict[str, Any
     finally:
         proc.terminate()
         proc.wait(30)
+    # The reference, on the same stored backlog: a bare nats-py hop (fetch, publish, ack; no work).
+    started = time.perf_counter()
+    stop = asyncio.Event()
+    relay = asyncio.create_task(_relay_hop(bus, "ticket.submit", "ticket.relayed", stop))
+    while True:
+        await asyncio.sleep(2.0)
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            info = await bus.js.consumer_info(bus.stream, "relay-ticket-submit")
+            if (info.num_pending or 0) + (info.num_ack_pending or 0) == 0:
+                break
+    stop.set()
+    await relay
+    relay_secs = time.perf_counter() - started
     return {
         "backlog": messages,
+        "relay_drained_per_s": round(messages / relay_secs, 1),
+        "drain_ratio": round(relay_secs / drain_secs, 3),
         "fill_secs": round(fill_secs, 1),
         "drain_secs": round(drain_secs, 1),
         "drained_per_s": round(messages / drain_secs, 1),
@@ -134,6 +153,7 @@ async def main() -> None:
     parser.add_argument("--backlog", type=int, default=1_000_000, help="stored submissions intake drains")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    configure_logging("warning")  # stdout carries only the result
     result: dict[str, Any] = {"cores": os.cpu_count()}
     if args.tickets:
         result["steady"] = await _with_broker(lambda bus, url, tmp: steady(bus, url, tmp, args.tickets))
@@ -149,7 +169,8 @@ async def main() -> None:
     if b := result.get("backlog"):
         print(
             f"backlog: {b['backlog']:,} stored submissions drained by intake in {b['drain_secs']:,.0f} s "
-            f"({b['drained_per_s']:,.0f}/s); intake RSS {b['intake_rss_mb_first_sample']} -> "
+            f"({b['drained_per_s']:,.0f}/s; a bare relay hop {b['relay_drained_per_s']:,.0f}/s, ratio "
+            f"{b['drain_ratio']:.2f}); intake RSS {b['intake_rss_mb_first_sample']} -> "
             f"{b['intake_rss_mb_last_sample']} MB, peak {b['intake_peak_rss_mb']} MB"
         )
 

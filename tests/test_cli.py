@@ -13,7 +13,10 @@ from pathlib import Path
 
 import yaml
 
+from pipeline_helpers import count, wait_for
+from services.runtime.bus import Bus
 from services.runtime.cli import _parser, main
+from services.runtime.config import Config
 from services.runtime.embedded_server import free_port
 
 ROOT = Path(__file__).parent.parent
@@ -111,5 +114,22 @@ def test_compose_runs_every_service_with_an_existing_command() -> None:
     parser = _parser()
     for name, argv in commands.items():
         args = parser.parse_args(argv)
-        assert (args.command, args.service) == ("run", name)
+        assert (args.command, args.service) == ("run", [name])
         assert services[name]["environment"]["NATS_URL"] == "nats://nats:4222"
+
+
+async def test_sparks_run_with_several_services_runs_them_in_one_process(
+    bus: Bus, config: Config, tmp_path: Path
+) -> None:
+    (tmp_path / "sparks.toml").write_text(f'[nats]\nurl = "{config.nats.url}"\n')
+    proc = subprocess.Popen(
+        [*SPARKS, "run", "intake", "scanner", "intake"], cwd=tmp_path, env=_env(), stderr=subprocess.PIPE, text=True
+    )
+    try:
+        await bus.js.publish("ticket.submit", json.dumps({"title": "one process", "id": "RUN-1"}).encode())
+        await wait_for(bus, lambda ev: count(ev, "ticket.scanned", "manual:RUN-1") == 1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "intake+scanner" in stderr  # named once each, in one process

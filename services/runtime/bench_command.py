@@ -1,8 +1,9 @@
 """`sparks bench`: the whole pipeline against a bare four-hop relay on the same broker, in one run.
 
 Both get the same 1 KB tickets on an embedded nats-server. The relay is plain nats-py (fetch,
-publish, ack; no work); the pipeline is the four services as separate processes (`sparks run`),
-with the dry-run ghost and writeback to the log. Measured: throughput at saturation (a backlog of
+publish, ack; no work); the pipeline is the four services as separate processes (`sparks run`, as
+compose deploys them) and then all four in one process (as `sparks up` runs them), with the
+dry-run ghost and writeback to the log. Measured: throughput at saturation (a backlog of
 tickets), latency submit -> task.completed at a fixed offered rate, and each service's peak RSS.
 """
 
@@ -76,17 +77,18 @@ async def _relay(bus: Bus) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def _pipeline(url: str, workdir: Path) -> Any:
+async def _pipeline(url: str, workdir: Path, groups: list[list[str]] | None = None) -> Any:
+    """The services as processes (`sparks run`): one each by default, or the given groups."""
     env = {**os.environ, "NATS_URL": url}
     procs = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "services.runtime.cli", "--log-level", "error", "run", name],
+        "+".join(group): subprocess.Popen(
+            [sys.executable, "-m", "services.runtime.cli", "--log-level", "error", "run", *group],
             cwd=workdir,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for name in SERVICES
+        for group in (groups or [[name] for name in SERVICES])
     }
     try:
         yield procs
@@ -200,20 +202,25 @@ async def run_bench(quick: bool, progress: Callable[[str], None]) -> dict[str, A
             at200 = await _measure(bus, "task.completed", _relay_key, "r2", paced, 200, 60)
         return {"saturation": sat, "at_200": at200}
 
-    async def pipeline(bus: Bus, url: str, tmp: Path) -> dict[str, Any]:
-        async with _pipeline(url, tmp) as procs:
-            await asyncio.sleep(3.0)  # let the four processes connect
-            progress("pipeline: saturation")
-            sat = await _measure(bus, "task.completed", _pipeline_key, "ps", backlog, None, 300)
-            progress("pipeline: draining the backlog (writeback, audit index)")
-            await _wait_idle(bus)
-            progress("pipeline: 200 tickets/s")
-            at200 = await _measure(bus, "task.completed", _pipeline_key, "p2", paced, 200, 120)
-            rss = {name: round(_peak_rss_mb(proc.pid), 1) for name, proc in procs.items()}
-        return {"saturation": sat, "at_200": at200, "peak_rss_mb": rss}
+    def pipeline(label: str, groups: list[list[str]] | None) -> Callable[[Bus, str, Path], Awaitable[dict[str, Any]]]:
+        async def run(bus: Bus, url: str, tmp: Path) -> dict[str, Any]:
+            async with _pipeline(url, tmp, groups) as procs:
+                await asyncio.sleep(3.0)  # let the processes connect
+                progress(f"{label}: saturation")
+                sat = await _measure(bus, "task.completed", _pipeline_key, "ps", backlog, None, 300)
+                progress(f"{label}: draining the backlog (writeback, audit index)")
+                await _wait_idle(bus)
+                progress(f"{label}: 200 tickets/s")
+                at200 = await _measure(bus, "task.completed", _pipeline_key, "p2", paced, 200, 120)
+                rss = {name: round(_peak_rss_mb(proc.pid), 1) for name, proc in procs.items()}
+            return {"saturation": sat, "at_200": at200, "peak_rss_mb": rss}
+
+        return run
 
     r = await _with_broker(relay)
-    p = await _with_broker(pipeline)
+    p = await _with_broker(pipeline("pipeline, a process per service", None))
+    # `sparks up` and `sparks run intake scanner dispatcher writeback`: all four in one process.
+    one = await _with_broker(pipeline("pipeline, one process", [list(SERVICES)]))
     return {
         "tickets": backlog,
         "relay_tickets_per_s": round(r["saturation"]["tickets_per_s"], 1),
@@ -226,7 +233,17 @@ async def run_bench(quick: bool, progress: Callable[[str], None]) -> dict[str, A
         "pipeline_max_ms_at_200": round(p["at_200"]["max_ms"], 2),
         "latency_ratio": round(p["at_200"]["p99_ms"] / r["at_200"]["p99_ms"], 2),
         "peak_rss_mb": p["peak_rss_mb"],
-        "completed": {"relay": r["saturation"]["completed"], "pipeline": p["saturation"]["completed"]},
+        "one_process_tickets_per_s": round(one["saturation"]["tickets_per_s"], 1),
+        "one_process_throughput_ratio": round(one["saturation"]["tickets_per_s"] / r["saturation"]["tickets_per_s"], 3),
+        "one_process_p50_ms_at_200": round(one["at_200"]["p50_ms"], 2),
+        "one_process_p99_ms_at_200": round(one["at_200"]["p99_ms"], 2),
+        "one_process_latency_ratio": round(one["at_200"]["p99_ms"] / r["at_200"]["p99_ms"], 2),
+        "one_process_peak_rss_mb": one["peak_rss_mb"],
+        "completed": {
+            "relay": r["saturation"]["completed"],
+            "pipeline": p["saturation"]["completed"],
+            "one_process": one["saturation"]["completed"],
+        },
         "cores": os.cpu_count(),
     }
 
@@ -243,5 +260,10 @@ def render(result: dict[str, Any]) -> str:
             f"  pipeline  p50 {result['pipeline_p50_ms_at_200']:7.2f} ms   p99 {result['pipeline_p99_ms_at_200']:7.2f} ms   "
             f"max {result['pipeline_max_ms_at_200']:.1f} ms   p99 ratio {result['latency_ratio']:.2f}",
             "peak RSS per service (MB): " + ", ".join(f"{k} {v}" for k, v in result["peak_rss_mb"].items()),
+            "all four services in one process (sparks up; sparks run intake scanner dispatcher writeback):",
+            f"  {result['one_process_tickets_per_s']:8.0f} tickets/s   ratio {result['one_process_throughput_ratio']:.2f};"
+            f"   at 200 tickets/s p50 {result['one_process_p50_ms_at_200']:.2f} ms   p99 "
+            f"{result['one_process_p99_ms_at_200']:.2f} ms   p99 ratio {result['one_process_latency_ratio']:.2f}; "
+            f"peak RSS {sum(result['one_process_peak_rss_mb'].values()):.1f} MB",
         ]
     )

@@ -51,8 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="run all four services in one process (embedded nats-server unless NATS_URL is set)")
     up.add_argument("--port", type=int, help="port for the embedded nats-server (default [nats] embedded_port, 4222)")
 
-    run = sub.add_parser("run", help="run one service against the configured NATS (as compose does)")
-    run.add_argument("service", choices=["intake", "scanner", "dispatcher", "writeback"])
+    run = sub.add_parser(
+        "run",
+        help="run services against the configured NATS: one per process as compose does, or several in one",
+    )
+    run.add_argument(
+        "service",
+        nargs="+",
+        choices=["intake", "scanner", "dispatcher", "writeback"],
+        help="e.g. `sparks run dispatcher`, or `sparks run intake scanner dispatcher writeback` in one process",
+    )
 
     submit = sub.add_parser("submit", help="submit a manual ticket to ticket.submit")
     submit.add_argument("--title", help="one-line summary (required unless --file)")
@@ -176,7 +184,7 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         case "up":
             asyncio.run(runner.up(config, args.port))
         case "run":
-            asyncio.run(runner.run_one(config, args.service))
+            asyncio.run(runner.run_services(config, list(dict.fromkeys(args.service))))
         case "submit":
             return asyncio.run(log_commands.submit(config, _submission(args), args.json, args.wait))
         case "audit":

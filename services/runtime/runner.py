@@ -1,10 +1,10 @@
-"""Running services: `sparks run NAME` (one) and `sparks up` (all four, with an embedded nats-server)."""
+"""Running services: `sparks run NAME...` (in this process) and `sparks up` (all four, with an embedded nats-server)."""
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 import signal
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,13 +104,13 @@ async def serve(group: ServiceGroup, url: str, stop: asyncio.Event) -> None:
     await runner  # re-raises a startup error (e.g. NATS unreachable)
 
 
-async def run_one(config: Config, name: str) -> None:
-    """`sparks run NAME`: one service against the configured NATS."""
+async def run_services(config: Config, names: Sequence[str]) -> None:
+    """`sparks run NAME...`: these services in this process against the configured NATS."""
     stop = asyncio.Event()
     install_signal_handlers(stop)
     url = resolve_url(config)
-    get_logger(service=name).info("starting", nats_url=url)
-    await serve(ServiceGroup(config, [name]), url, stop)
+    get_logger(service="+".join(names)).info("starting", nats_url=url)
+    await serve(ServiceGroup(config, names), url, stop)
 
 
 async def start_embedded(config: Config, port: int | None, announce: bool = True) -> EmbeddedNats:
