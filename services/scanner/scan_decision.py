@@ -90,11 +90,19 @@ def _discussed(text: str) -> bool:
     return _DISCUSSION.search(text) is not None
 
 
+def _any_in(needles: tuple[str, ...], haystack: str) -> bool:
+    # A plain loop: this runs ~200 times per ticket, and a generator under any() costs twice as much.
+    for needle in needles:  # noqa: SIM110
+        if needle in haystack:
+            return True
+    return False
+
+
 def _hits(text: str, *, form: str, discussed: bool | None, limit: int) -> list[_Hit]:
     hits = []
     lowered = text.lower()
     for rule in RULES:
-        if rule.triggers and not any(t in lowered for t in rule.triggers):
+        if rule.triggers and not _any_in(rule.triggers, lowered):
             continue
         m = rule.pattern.search(text)
         if m is None or _negated(text, m.start()):
