@@ -79,8 +79,8 @@ async def build_handler(bus: Bus, config: Config, resources: AsyncExitStack) -> 
                     ok, detail = await callbacks.deliver(target.url, callback_payload(completed))
                 status = "done" if ok else "failed"
             elif target.kind == "linear" and linear is not None:
-                await order.begin_outcome(completed.task_id)
                 async with msg.heartbeat():
+                    await order.begin_outcome(completed.task_id)
                     result = await linear.completed(completed)
                 status, detail = result.status, result.detail
             elif target.kind == "github" and github is not None:

@@ -7,12 +7,14 @@ issue's state; so the two are made mutually exclusive through one KV key per tas
     (none) --start begins--> starting --start ends--> started --outcome begins--> completing
     (none) --outcome begins--> completing            (a start that comes later is skipped)
 
-A start that failed in a retryable way gives its mark back, so the outcome need not wait for it.
+A start that failed in a retryable way gives its mark back, so the outcome need not wait for it;
+the outcome waits for a start that is still being written.
 A `starting` mark older than `stale_after` belongs to a writer that died; the outcome takes over.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,17 +108,27 @@ class WriteOrder:
         except nats.errors.Error as exc:
             raise TransientError(f"write-order bucket unavailable: {exc}") from None
 
-    async def begin_outcome(self, task_id: str) -> None:
-        """Take the outcome mark; TransientError while a start write is in flight (retried later)."""
+    async def begin_outcome(self, task_id: str, first_pause: float = 0.05, max_pause: float = 2.0) -> None:
+        """Take the outcome mark, waiting while a live start write is in flight (at most `stale_after`).
+
+        It waits here, under the caller's heartbeat, rather than failing the delivery: a start write
+        held up by a long rate limit must not use up the outcome message's deliveries.
+        """
+        pause = first_pause
+        while not await self._take_outcome(task_id):
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, max_pause)
+
+    async def _take_outcome(self, task_id: str) -> bool:
         try:
             for _ in range(_CAS_ATTEMPTS):
                 seen, revision = await self._read(task_id)
                 if outcome_must_wait(seen, self._stale_after):
-                    raise TransientError(f"the start of {task_id} is being written; the outcome follows it")
+                    return False
                 if seen is not None and seen.mark == "completing":
-                    return  # our own earlier delivery took it
+                    return True  # our own earlier delivery took it
                 if await self._set(task_id, "completing", revision):
-                    return
+                    return True
         except nats.errors.Error as exc:
             raise TransientError(f"write-order bucket unavailable: {exc}") from None
         raise TransientError(f"write order of {task_id} is contended; will retry")
