@@ -19,6 +19,7 @@ from services.runtime.errors import TransientError
 from services.runtime.event_mapper import OutboundMessage, derived_event_id
 from services.runtime.logging import get_logger
 from services.runtime.periodic import every
+from services.runtime.pull_feed import PullFeed
 
 
 @dataclass(slots=True)
@@ -98,35 +99,33 @@ class ConsumerLoop:
         """Fetch and process until `stop()`; then finish in-flight work or nak it for another replica."""
         cfg = self._bus.cfg
         await self._bus.ensure_consumer(self._spec, max_ack_pending=max(self._concurrency * 4, 64))
-        sub = await self._bus.js.pull_subscribe_bind(durable=self._spec.durable, stream=self._bus.stream)
+        feed = PullFeed(self._bus.nc, self._bus.stream, self._spec.durable)
+        await feed.start()
         heartbeat = max(cfg.ack_wait_secs / 3.0, 0.2)
         try:
             while not self._stopping.is_set():
                 if self._gate is not None and not await self._gate():
-                    # Paused: fetch nothing, so waiting work stays in the stream, not in memory.
+                    # Paused: request nothing, so waiting work stays in the stream, not in memory.
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), 1.0)
                     continue
                 free = self._concurrency - len(self._inflight)
-                # Fetch in batches: refilling one slot at a time costs a fetch round trip per message.
-                if free <= 0 or (self._inflight and free < self._concurrency // 2):
+                # A new request waits for half the slots, so a busy consumer asks in batches rather
+                # than a round trip per freed slot; what is already flowing is taken at once.
+                if free <= 0 or (self._inflight and free < self._concurrency // 2 and not feed.flowing):
                     stopping = asyncio.create_task(self._stopping.wait())
                     await asyncio.wait({*self._inflight, stopping}, return_when=asyncio.FIRST_COMPLETED)
                     stopping.cancel()
                     continue
+                # The feed never has more messages coming than `free`, so each one starts on arrival
+                # and none waits in memory while its ack_wait runs out.
                 try:
-                    msgs = await sub.fetch(free, timeout=1.0)
-                except (nats.errors.TimeoutError, TimeoutError):
-                    continue
+                    msgs = await feed.take(free, timeout=1.0)
                 except (nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError):
                     break
-                except nats.js.errors.APIError as exc:
-                    self._log.warning("fetch_failed", error=str(exc))
-                    await asyncio.sleep(1.0)
-                    continue
                 except nats.errors.Error as exc:
                     # Disconnected or reconnecting: the client reconnects by itself.
-                    self._log.warning("fetch_failed", error=str(exc))
+                    self._log.warning("pull_failed", error=str(exc))
                     await asyncio.sleep(0.5)
                     continue
                 for msg in msgs:
@@ -134,9 +133,9 @@ class ConsumerLoop:
                     self._inflight.add(task)
                     task.add_done_callback(self._inflight.discard)
         finally:
-            await self._finish_inflight(grace_secs)
             with contextlib.suppress(nats.errors.Error):
-                await sub.unsubscribe()
+                await feed.close()
+            await self._finish_inflight(grace_secs)
 
     async def _finish_inflight(self, grace_secs: float) -> None:
         if not self._inflight:
