@@ -4,7 +4,7 @@
    fed with at most 1,000 in flight. Each service's RSS is sampled every 10 % of the run; the
    target is that it stays within +-10 % of its value at 10 % (after warm-up).
 2. Backlog: 1,000,000 `ticket.submit` messages stored before intake starts; intake drains them
-   while its RSS is sampled. The target is memory bounded by the fetch batch, not the backlog.
+   while its RSS is sampled. The target is memory bounded by the pull batch, not the backlog.
    The reference: a bare nats-py hop (fetch, publish, ack) draining the same stored backlog.
 
     python bench/memory_soak.py [--tickets 100000] [--backlog 1000000] [--json]
