@@ -18,7 +18,7 @@ async def test_action_repeats_while_the_block_runs_and_stops_after_it() -> None:
         await asyncio.sleep(0.32)
     during = calls
     await asyncio.sleep(0.15)
-    assert 4 <= during <= 7
+    assert 3 <= during <= 8  # about six; a busy machine may delay a beat or two
     assert calls == during
 
 
