@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from graphql import parse, validate
 
-from fake_linear import SCHEMA_PATH, linear_schema
+from fake_linear import REFERENCE_SCHEMA_PATH, SCHEMA_PATH, linear_schema
 from services.intake import linear_queries as intake_queries
 from services.writeback import linear_queries as writeback_queries
 
@@ -18,7 +18,12 @@ DOCUMENTS = {
 
 
 def test_the_schema_is_there() -> None:
-    assert SCHEMA_PATH.is_file(), f"Linear's schema is expected at {SCHEMA_PATH} (../shared beside the repo)"
+    assert SCHEMA_PATH.is_file(), f"Linear's schema is expected at {SCHEMA_PATH}"
+
+
+@pytest.mark.skipif(not REFERENCE_SCHEMA_PATH.is_file(), reason="no ../shared reference copy beside this clone")
+def test_the_kept_schema_is_the_reference_schema() -> None:
+    assert SCHEMA_PATH.read_bytes() == REFERENCE_SCHEMA_PATH.read_bytes()
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))
