@@ -193,13 +193,11 @@ class Dispatcher:
     ) -> None:
         task_id = task_id_for(ticket.ticket_id, ticket.revision)
         choice = choose_ghost(ticket, self._cfg.ghosts, self._cfg.default_ghost)
-        # Optimistic first pass: a task normally has no claim yet, so try to create one straight away
-        # and read only when that loses (a redelivery, or another replica got there first).
-        claim, revision, known = None, 0, False
+        # Optimistic: a task normally has no claim yet, so try to create one straight away and read
+        # the claim only when that loses (a redelivery, or another replica got there first).
+        claim: Claim | None = None
+        revision = 0
         while True:
-            if known:
-                claim, revision = await self._claims.read(task_id)
-            known = True
             retry = self._cfg.abandoned == "retry"
             step = next_step(claim, time.time(), self._stale_after, self._cfg.max_attempts, retry)
             match step:
@@ -220,6 +218,7 @@ class Dispatcher:
                             task_id, self._claims.running(attempt, choice.ghost), revision
                         )
                     except ClaimLost:
+                        claim, revision = await self._claims.read(task_id)
                         continue
                     break
         reason = (

@@ -86,27 +86,31 @@ class WriteOrder:
             return False
         return True
 
-    async def begin_start(self, task_id: str) -> bool:
-        """Take the start mark; False means the outcome is (being) written, so skip the start write."""
+    async def _advance(self, task_id: str, step: Callable[[Seen | None], Mark | Literal[""] | bool]) -> bool:
+        """Compare-and-set the task's mark to what `step` makes of the current one; a bool from
+        `step` is the answer without a write."""
         try:
             for _ in range(_CAS_ATTEMPTS):
                 seen, revision = await self._read(task_id)
-                if not start_may_write(seen, self._stale_after):
-                    return False
-                if await self._set(task_id, "starting", revision):
+                target = step(seen)
+                if isinstance(target, bool):
+                    return target
+                if await self._set(task_id, target, revision):
                     return True
         except nats.errors.Error as exc:
             raise TransientError(f"write-order bucket unavailable: {exc}") from None
         raise TransientError(f"write order of {task_id} is contended; will retry")
 
+    async def begin_start(self, task_id: str) -> bool:
+        """Take the start mark; False means the outcome is (being) written, so skip the start write."""
+        return await self._advance(
+            task_id, lambda seen: "starting" if start_may_write(seen, self._stale_after) else False
+        )
+
     async def end_start(self, task_id: str, *, written: bool) -> None:
         """Record the start as written, or give the mark back so the outcome need not wait for a retry."""
-        try:
-            seen, revision = await self._read(task_id)
-            if seen is not None and seen.mark == "starting":
-                await self._set(task_id, "started" if written else "", revision)
-        except nats.errors.Error as exc:
-            raise TransientError(f"write-order bucket unavailable: {exc}") from None
+        mark: Literal["started", ""] = "started" if written else ""
+        await self._advance(task_id, lambda seen: mark if seen is not None and seen.mark == "starting" else False)
 
     async def begin_outcome(self, task_id: str, first_pause: float = 0.05, max_pause: float = 2.0) -> None:
         """Take the outcome mark, waiting while a live start write is in flight (at most `stale_after`).
@@ -115,20 +119,13 @@ class WriteOrder:
         held up by a long rate limit must not use up the outcome message's deliveries.
         """
         pause = first_pause
-        while not await self._take_outcome(task_id):
+        while not await self._advance(task_id, self._outcome_step):
             await asyncio.sleep(pause)
             pause = min(pause * 2, max_pause)
 
-    async def _take_outcome(self, task_id: str) -> bool:
-        try:
-            for _ in range(_CAS_ATTEMPTS):
-                seen, revision = await self._read(task_id)
-                if outcome_must_wait(seen, self._stale_after):
-                    return False
-                if seen is not None and seen.mark == "completing":
-                    return True  # our own earlier delivery took it
-                if await self._set(task_id, "completing", revision):
-                    return True
-        except nats.errors.Error as exc:
-            raise TransientError(f"write-order bucket unavailable: {exc}") from None
-        raise TransientError(f"write order of {task_id} is contended; will retry")
+    def _outcome_step(self, seen: Seen | None) -> Literal["completing"] | bool:
+        if outcome_must_wait(seen, self._stale_after):
+            return False
+        if seen is not None and seen.mark == "completing":
+            return True  # our own earlier delivery took it
+        return "completing"
