@@ -38,7 +38,9 @@ async def sequences(bus: Bus, ticket_id: str) -> list[int] | None:
     found = info.state.subjects or {}
     if not found:
         return None
-    return sorted(int(subject.rsplit(".", 1)[1]) for subject in found)
+    # Only keys this module writes end in a sequence number; anything else in the bucket is ignored.
+    tails = (subject.rsplit(".", 1)[1] for subject in found)
+    return sorted(int(tail) for tail in tails if tail.isdecimal()) or None
 
 
 async def add(kv: KeyValue, ticket_id: str, seq: int) -> None:

@@ -70,10 +70,14 @@ class WriteOrder:
             entry = await self._kv.get(task_id)
         except nats.js.errors.KeyNotFoundError:
             return None, 0
-        mark, _, at = (entry.value or b"").decode().partition(" ")
+        mark, _, at = (entry.value or b"").decode(errors="replace").partition(" ")
         if mark not in ("starting", "started", "completing"):
             return None, entry.revision or 0  # given back (empty) or unreadable: as if absent
-        return Seen(mark, self._clock() - float(at or 0)), entry.revision or 0  # type: ignore[arg-type]
+        try:
+            age = self._clock() - float(at)
+        except ValueError:
+            age = float("inf")  # no readable time: treat it as long past, so it can never block
+        return Seen(mark, age), entry.revision or 0  # type: ignore[arg-type]
 
     async def _set(self, task_id: str, mark: Mark | Literal[""], revision: int) -> bool:
         value = f"{mark} {self._clock()}".encode() if mark else b""

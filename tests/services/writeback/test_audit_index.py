@@ -47,3 +47,12 @@ async def test_indexing_the_same_event_twice_keeps_one_entry(bus: Bus) -> None:
     assert await audit_index.sequences(bus, "linear:ENG-1") == [3, 7, 12]
     assert await audit_index.sequences(bus, "linear:ENG-2") == [5]
     assert await audit_index.sequences(bus, "linear:ENG-3") is None
+
+
+async def test_foreign_keys_under_a_tickets_prefix_are_ignored(bus: Bus) -> None:
+    kv = await bus.key_value(audit_index.INDEX_BUCKET)
+    prefix = audit_index.index_key("linear:ENG-9")
+    await kv.put(f"{prefix}.notes", b"someone else's key")
+    assert await audit_index.sequences(bus, "linear:ENG-9") is None
+    await audit_index.add(kv, "linear:ENG-9", 42)
+    assert await audit_index.sequences(bus, "linear:ENG-9") == [42]

@@ -64,3 +64,12 @@ async def test_a_dead_start_writer_is_overtaken_after_stale_after(bus: Bus) -> N
     clock[0] += STALE + 1
     await order.begin_outcome("task-4")
     assert not await order.begin_start("task-4")
+
+
+async def test_a_mark_with_garbage_in_it_never_blocks_the_outcome(bus: Bus) -> None:
+    order = await _order(bus, [1000.0])
+    kv = await bus.key_value(ORDER_BUCKET)
+    await kv.put("task-5", b"starting not-a-time")
+    await asyncio.wait_for(order.begin_outcome("task-5"), 2)
+    await kv.put("task-6", b"\xff\xfe garbage")
+    assert await order.begin_start("task-6")
