@@ -51,6 +51,16 @@ def _python_child(pid: int) -> int:
     return int(found[0]) if found else pid
 
 
+async def _message_counts(bus: Bus) -> tuple[int, int]:
+    """Messages stored in all streams, and messages delivered by all their consumers."""
+    stored = delivered = 0
+    for info in await bus.js.streams_info():
+        stored += info.state.messages
+        for consumer in await bus.js.consumers_info(info.config.name or ""):
+            delivered += consumer.delivered.consumer_seq if consumer.delivered else 0
+    return stored, delivered
+
+
 async def measure(bus: Bus, url: str, tmp: Path, tickets: int, profile_dir: Path | None) -> dict[str, Any]:
     """CPU per ticket of each service and of the broker over one backlog."""
     env = {**os.environ, "NATS_URL": url}
@@ -69,6 +79,7 @@ async def measure(bus: Bus, url: str, tmp: Path, tickets: int, profile_dir: Path
         run = await _measure(bus, "task.completed", _pipeline_key, "cpu", tickets, None, 600)
         await _wait_idle(bus)
         after = {name: _cpu_secs(pid) for name, pid in pids.items()}
+        stored, delivered = await _message_counts(bus)
     finally:
         for proc in procs.values():
             # SIGINT lets py-spy write its profile; the services stop cleanly on it too.
@@ -81,6 +92,9 @@ async def measure(bus: Bus, url: str, tmp: Path, tickets: int, profile_dir: Path
         "tickets_per_s": round(run["tickets_per_s"], 1),
         "cpu_ms_per_ticket": per_ticket,
         "cpu_ms_per_ticket_total": round(sum(per_ticket.values()), 3),
+        # Over every stream (events and the KV buckets' streams) and every durable consumer.
+        "stored_messages_per_ticket": round(stored / tickets, 2),
+        "deliveries_per_ticket": round(delivered / tickets, 2),
     }
 
 
@@ -101,6 +115,10 @@ async def main() -> None:
     for name, ms in result["cpu_ms_per_ticket"].items():
         print(f"  {name:<12} {ms:6.3f} ms CPU per ticket")
     print(f"  {'total':<12} {result['cpu_ms_per_ticket_total']:6.3f} ms")
+    print(
+        f"per ticket: {result['stored_messages_per_ticket']} messages stored (events and KV), "
+        f"{result['deliveries_per_ticket']} deliveries to consumers"
+    )
 
 
 if __name__ == "__main__":
